@@ -1,0 +1,39 @@
+"""WardWatch web service: the Flask app factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app import config as config_module
+from app import log
+from app.extensions import Database
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the WardWatch app.
+
+    ``config`` is a config class, or a mapping that overrides the settings
+    chosen by ``WARDWATCH_ENV`` and ``WARDWATCH_*`` variables (tests pass one).
+    """
+    settings = config_module.load(config)
+    log.configure(settings["LOG_LEVEL"])
+    app = Flask(__name__)
+    app.config.from_mapping(settings)
+    Database(app.config["DATABASE_URL"]).init_app(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.web import bp as web_bp
+
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(web_bp)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from app.errors import register
+
+    register(app)

@@ -1,0 +1,7 @@
+"""JSON API at /api/v1."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from app.api import routes  # noqa: E402,F401
