@@ -80,6 +80,7 @@ class ImportSummary:
     n_already_present: int = 0
     n_rejected: int = 0
     n_other: int = 0
+    n_outside: int = 0
     other_labels: Counter = field(default_factory=Counter)
     reject_reasons: Counter = field(default_factory=Counter)
     rejects_path: Path | None = None
@@ -94,6 +95,9 @@ class ImportSummary:
         ]
         out += [f"  {n:,} {reason}" for reason, n in
                 self.reject_reasons.most_common()]
+        if self.n_outside and self.n_outside * 2 > self.n_read:
+            out.append("most points are outside every ward: are the longitude "
+                       "and latitude columns swapped, or the wrong wards loaded?")
         if self.n_other:
             labels = ", ".join(f"{label!r} ({n:,})" for label, n in
                                self.other_labels.most_common(5))
@@ -403,6 +407,7 @@ def import_csv(conn: Connection, path: Path, columns: ImportColumns, tz: str,
     finally:
         rejects.close()
     summary.n_imported = n_imported
+    summary.n_outside = len(outside)
     summary.n_rejected = rejects.count
     summary.reject_reasons = rejects.reasons
     summary.n_already_present = importer.n_staged - len(outside) - n_imported

@@ -22,8 +22,9 @@ from geo.errors import CRSMismatchError, InvalidGeometryError, WardFileError
 
 logger = logging.getLogger(__name__)
 
-#: Overlaps and gaps smaller than this are digitising noise, not worth a warning.
-MIN_REPORTED_AREA_M2 = 1.0
+#: Overlaps and gaps smaller than this are digitising slivers: counted in one
+#: line, not listed one by one.
+MIN_REPORTED_AREA_M2 = 100.0
 
 POLYGONAL = ("Polygon", "MultiPolygon")
 
@@ -51,9 +52,11 @@ class WardFile:
     def content_hash(self) -> str:
         """SHA-256 over codes, names and geometries: equal for equal ward sets."""
         digest = hashlib.sha256()
-        for row in self.wards.itertuples():
-            digest.update(f"{row.ward_code}\0{row.ward_name}\0".encode())
-            digest.update(shapely.to_wkb(row.geom))
+        wards = self.wards
+        for code, name, geom in zip(wards["ward_code"], wards["ward_name"],
+                                    wards.geometry):
+            digest.update(f"{code}\0{name}\0".encode())
+            digest.update(shapely.to_wkb(geom))
         return digest.hexdigest()
 
 
@@ -228,6 +231,7 @@ def _as_multi(geom):
 def _overlaps_and_gaps(wards: gpd.GeoDataFrame) -> list[str]:
     metric = wards.to_crs(metric_crs(wards))
     warnings = []
+    n_slivers = 0
     pairs = gpd.sjoin(metric, metric, predicate="overlaps")
     for left, row in pairs.iterrows():
         code_a, code_b = row["ward_code_left"], row["ward_code_right"]
@@ -238,6 +242,8 @@ def _overlaps_and_gaps(wards: gpd.GeoDataFrame) -> list[str]:
             warnings.append(
                 f"wards {code_a} and {code_b} overlap by {shared.area:,.0f} m²"
             )
+        else:
+            n_slivers += 1
     outline = shapely.union_all(metric.geometry.values)
     for polygon in shapely.get_parts(outline):
         for ring in polygon.interiors:
@@ -249,6 +255,11 @@ def _overlaps_and_gaps(wards: gpd.GeoDataFrame) -> list[str]:
                     f"gap of {hole.area:,.0f} m² between wards near "
                     f"({lon:.5f}, {lat:.5f})"
                 )
+            else:
+                n_slivers += 1
+    if n_slivers:
+        warnings.append(f"{n_slivers} overlaps or gaps smaller than "
+                        f"{MIN_REPORTED_AREA_M2:,.0f} m² each (digitising slivers)")
     return warnings
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
@@ -78,7 +79,14 @@ def store_ward_set(conn: Connection, wards: gpd.GeoDataFrame, source: str,
         "INSERT INTO ward (ward_set_id, ward_code, ward_name, population, geom,"
         " area_m2) SELECT :ward_set_id, :code, :name, :population, g,"
         " ST_Area(g::geography) FROM ST_GeomFromWKB(:wkb, 4326) AS g"
-    ), [_ward_params(ward_set_id, row) for row in wards.itertuples()])
+    ), [
+        {"ward_set_id": ward_set_id, "code": code, "name": name,
+         "population": None if pd.isna(population) else int(population),
+         "wkb": shapely.to_wkb(geom)}
+        for code, name, population, geom in zip(
+            wards["ward_code"], wards["ward_name"], wards["population"],
+            wards.geometry)
+    ])
     conn.execute(text(
         "INSERT INTO ward_part (ward_id, ward_set_id, ward_code, geom)"
         " SELECT ward_id, ward_set_id, ward_code,"
@@ -86,17 +94,6 @@ def store_ward_set(conn: Connection, wards: gpd.GeoDataFrame, source: str,
     ), {"id": ward_set_id, "max_vertices": SUBDIVIDE_MAX_VERTICES})
     conn.execute(text("ANALYZE ward_part"))
     return version
-
-
-def _ward_params(ward_set_id: int, row) -> dict[str, Any]:
-    population = None if row.population is None else row.population
-    try:
-        population = int(population) if population == population else None
-    except TypeError:
-        population = None
-    return {"ward_set_id": ward_set_id, "code": row.ward_code,
-            "name": row.ward_name, "population": population,
-            "wkb": shapely.to_wkb(row.geom)}
 
 
 def ward_for_point(conn: Connection, lon: float, lat: float) -> dict | None:

@@ -8,7 +8,7 @@ WITH inserted AS (
         due_at, resolved_at, n_supporters
     )
     SELECT l.tracking_id, l.external_id, c.category_id, l.source_category,
-           l.description, ST_SetSRID(ST_MakePoint(l.lon, l.lat), 4326),
+           COALESCE(l.description, ''), ST_SetSRID(ST_MakePoint(l.lon, l.lat), 4326),
            l.ward_id, COALESCE(r.department_id, c.default_department_id),
            l.status, 'import', l.created_at,
            COALESCE(l.closed_at, l.created_at),
