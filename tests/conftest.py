@@ -85,7 +85,9 @@ def clean_db(engine):
 
 @pytest.fixture
 def app(database_url):
-    return create_app({**_testing(), "DATABASE_URL": database_url})
+    app = create_app({**_testing(), "DATABASE_URL": database_url})
+    yield app
+    app.extensions["wardwatch_db"].engine.dispose()
 
 
 def _testing() -> dict:
