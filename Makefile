@@ -13,9 +13,9 @@ DEMO_COMPLAINTS ?= 5000
 DB_URL = $${WARDWATCH_DATABASE_URL:-$$(scripts/localpg.sh url wardwatch)}
 TEST_DB_URL = $${WARDWATCH_TEST_DATABASE_URL:-$$(scripts/localpg.sh url postgres)}
 
-.PHONY: demo test system venv lint bench
+.PHONY: demo test system system-test venv assets lint bench
 
-demo: system venv
+demo: system venv assets
 	@export WARDWATCH_DATABASE_URL="$(DB_URL)" WARDWATCH_ENV=development && \
 	$(BIN)/wardwatch db upgrade && \
 	$(BIN)/wardwatch wards import data/wards/demo_wards.geojson \
@@ -25,12 +25,18 @@ demo: system venv
 	echo "WardWatch demo at http://$(HOST):$(PORT)/" && \
 	exec $(BIN)/wardwatch serve --host $(HOST) --port $(PORT)
 
-test: system venv
+test: system-test venv assets
 	@export WARDWATCH_TEST_DATABASE_URL="$(TEST_DB_URL)" && \
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 system:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh
+
+system-test:
+	@PYTHON=$(PYTHON) scripts/system-deps.sh test
+
+assets: venv
+	@scripts/assets.sh
 
 venv: $(VENV)/.installed
 

@@ -230,3 +230,21 @@ def demo_seed(n_complaints, seed):
         n_new = seed_complaints(conn, n_complaints, seed)
     click.echo(f"demo complaints: {n_new:,} added, {n_complaints - n_new:,} "
                "already there")
+
+
+@main.group()
+def apikeys():
+    """API keys for Open311 clients."""
+
+
+@apikeys.command("create")
+@click.argument("name")
+@with_appcontext
+def apikeys_create(name):
+    """Create an API key for client NAME; the key is printed on the last line."""
+    from app.apikeys import create_api_key
+
+    with get_db().engine.begin() as conn:
+        key = create_api_key(conn, name)
+    click.echo(f"API key for {name} (shown only once; keep it secret):")
+    click.echo(key)

@@ -42,6 +42,24 @@ class Config:
     # a category has no SLA of its own.
     DEFAULT_SLA_HOURS = 72
     REQUIRED = ("DATABASE_URL",)
+    #: Where photo files live; a folder the service may write to.
+    MEDIA_DIR = "var/media"
+    #: Base-map tiles; any XYZ tile server, or a local one on closed networks.
+    TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    TILE_ATTRIBUTION = "© OpenStreetMap contributors"
+    #: Map view before the citizen moves it (lon, lat, zoom).
+    MAP_CENTER_LON = 72.8777
+    MAP_CENTER_LAT = 19.0760
+    MAP_ZOOM = 12
+    #: Submissions allowed per client address in each window.
+    SUBMISSION_RATE_LIMIT = 30
+    SUBMISSION_RATE_WINDOW_S = 3600
+    #: Three 10 MB photos plus the form itself.
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    LANGUAGES = ("en", "hi", "mr")
+    OPEN311_JURISDICTION = "wardwatch"
+    #: Number of reverse proxies in front of the service (for client addresses).
+    PROXY_COUNT = 0
 
 
 class DevelopmentConfig(Config):
@@ -61,6 +79,19 @@ class ProductionConfig(Config):
     """Production: every secret must come from the environment."""
 
     REQUIRED = ("DATABASE_URL", "SECRET_KEY")
+
+
+def _coerce_numbers(settings: dict, base: type[Config]) -> None:
+    """Turn environment strings into numbers where the default is a number."""
+    for key, value in settings.items():
+        default = getattr(base, key, None)
+        if isinstance(value, str) and isinstance(default, int | float) \
+                and not isinstance(default, bool):
+            try:
+                settings[key] = type(default)(value)
+            except ValueError:
+                raise ConfigError(f"{ENV_PREFIX}{key} must be a number, got "
+                                  f"{value!r}") from None
 
 
 CONFIGS = {
@@ -94,6 +125,7 @@ def load(config: type[Config] | dict | None) -> dict:
     for key, value in os.environ.items():
         if key.startswith(ENV_PREFIX):
             settings[key.removeprefix(ENV_PREFIX)] = value
+    _coerce_numbers(settings, base)
     if isinstance(config, dict):
         settings.update(config)
     for key in settings["REQUIRED"]:

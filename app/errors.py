@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.ratelimit import RateLimited
 from geo.errors import (
     GeoError,
     InvalidGeometryError,
@@ -37,6 +38,7 @@ class ValidationError(ServiceError):
 
 
 STATUS_FOR = (
+    (RateLimited, 429),
     (NotFoundError, 404),
     (ValidationError, 422),
     (ValueError, 422),
@@ -57,9 +59,14 @@ def status_for(error: Exception) -> int:
 
 
 def _respond(code: str, message: str, status: int):
+    if request.path.startswith("/open311/"):
+        from app.open311.formats import error_response
+
+        return error_response(status, message), status
     if request.path.startswith("/api/"):
         return jsonify(error={"code": code, "message": message}), status
-    return render_template("error.html", message=message, status=status), status
+    page = render_template("error.html", message=message, status=status)
+    return make_response(page), status
 
 
 def register(app: Flask) -> None:
@@ -77,4 +84,8 @@ def register(app: Flask) -> None:
             logger.error("unhandled error on %s", request.path, exc_info=error)
             return _respond("internal_error", "Something went wrong on our side.",
                             500)
-        return _respond(getattr(error, "code", "invalid_input"), str(error), status)
+        response, status = _respond(getattr(error, "code", "invalid_input"),
+                                    str(error), status)
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(error.retry_after_s)
+        return response, status

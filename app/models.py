@@ -262,6 +262,14 @@ class Complaint(Base):
         ForeignKey("complaint.complaint_id")
     )
     n_supporters: Mapped[int] = mapped_column(Integer, default=0)
+    # Filed without a map (address or landmark text and a ward): the point is
+    # a stand-in inside the ward until an operator places the pin.
+    location_pending: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false"))
+    attributes: Mapped[dict] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    reporter_locale: Mapped[str | None] = mapped_column(Text)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.api_key_id"))
 
     category: Mapped[Category] = relationship()
     ward: Mapped[Ward] = relationship()
@@ -291,3 +299,77 @@ class ComplaintEvent(Base):
         ForeignKey("staff_user.staff_user_id")
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Photo(Base):
+    """A photo of a complaint: resized, re-encoded, metadata stripped."""
+
+    __tablename__ = "photo"
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "position"),
+        CheckConstraint("position BETWEEN 1 AND 3", name="photo_position"),
+    )
+
+    photo_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.complaint_id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    storage_key: Mapped[str] = mapped_column(Text, unique=True)
+    content_type: Mapped[str] = mapped_column(Text)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    n_bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now())
+
+
+class Supporter(Base):
+    """Someone who reported the same problem again; gets its updates."""
+
+    __tablename__ = "supporter"
+
+    supporter_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.complaint_id"), index=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now())
+
+
+class ApiKey(Base):
+    """An Open311 client allowed to file complaints; only a hash is kept."""
+
+    __tablename__ = "api_key"
+
+    api_key_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyKey(Base):
+    """A submission key already used, and the complaint or support it made."""
+
+    __tablename__ = "idempotency_key"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.complaint_id"))
+    action: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now())
+
+
+class RateLimitWindow(Base):
+    """Submissions counted per client address and fixed time window."""
+
+    __tablename__ = "rate_limit_window"
+
+    bucket: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), primary_key=True)
+    n_hits: Mapped[int] = mapped_column(Integer)

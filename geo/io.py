@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj.exceptions import CRSError
+from pyproj.exceptions import ProjError
 
 from geo.crs import STORAGE_CRS, metric_crs
 from geo.errors import CRSMismatchError, InvalidGeometryError, WardFileError
@@ -146,7 +146,7 @@ def _to_storage_crs(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
         )
     try:
         return frame.to_crs(STORAGE_CRS)
-    except (CRSError, ValueError) as err:
+    except (ProjError, ValueError) as err:
         raise CRSMismatchError(
             f"{path}: its coordinate reference system ({frame.crs.name}) "
             f"cannot be converted to {STORAGE_CRS}: {err}"
@@ -156,7 +156,8 @@ def _to_storage_crs(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
 def _ward_columns(frame: gpd.GeoDataFrame, path: Path, code_field: str,
                   name_field: str | None) -> gpd.GeoDataFrame:
     codes = frame[code_field].map(_as_code)
-    missing = [i + 1 for i, code in enumerate(codes) if code is None]
+    # pandas stores the None of _as_code as NaN in a text column.
+    missing = [i + 1 for i, code in enumerate(codes) if pd.isna(code)]
     if missing:
         raise WardFileError(
             f"{path}: features {_first(missing)} have no value in {code_field!r}"
@@ -209,7 +210,8 @@ def _repair(wards: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
                     f"ward {code}: invalid geometry ({reason}) cannot be repaired"
                 )
             repairs.append(f"ward {code}: repaired invalid geometry ({reason})")
-        fixed.append(_as_multi(geom))
+        # The ward table is 2D; KML from Google Earth carries altitudes.
+        fixed.append(_as_multi(shapely.force_2d(geom)))
     wards = wards.set_geometry(gpd.GeoSeries(fixed, crs=STORAGE_CRS, name="geom"))
     return wards, repairs
 

@@ -185,3 +185,38 @@ def counts_by_ward(conn: Connection) -> list[dict[str, Any]]:
     """
     return [dict(r) for r in
             conn.execute(text(load_sql("counts_by_ward"))).mappings()]
+
+
+def nearby_open_complaints(conn: Connection, lon: float, lat: float,
+                           category_slug: str, radius_m: float,
+                           since: datetime, limit: int = 10) -> list[dict]:
+    """Return open complaints of a category within ``radius_m`` of a point.
+
+    Distances are geodesic (``ST_DWithin`` on ``geography``); a degree-box
+    prefilter lets the planner use the GiST index on ``complaint.geom``.
+    Complaints still waiting for an operator to place them are left out.
+    """
+    return [dict(r) for r in conn.execute(text(load_sql("nearby_open")), {
+        "lon": lon, "lat": lat, "category_slug": category_slug,
+        "radius_m": radius_m, "since": since, "limit": limit,
+    }).mappings()]
+
+
+def boundary_distance_m(conn: Connection, lon: float, lat: float,
+                        ward_id: int) -> float:
+    """Return the geodesic distance in metres from a point to a ward's edge."""
+    return float(conn.execute(text(load_sql("boundary_distance")), {
+        "lon": lon, "lat": lat, "ward_id": ward_id}).scalar_one())
+
+
+def ward_stand_in_point(conn: Connection, ward_code: str) -> tuple[float, float]:
+    """Return ``(lon, lat)`` of a point inside a current ward (for no-map
+    reports), or raise LookupError if there is no such ward."""
+    row = conn.execute(text(
+        "SELECT ST_X(pt) AS lon, ST_Y(pt) AS lat FROM ("
+        " SELECT ST_PointOnSurface(w.geom) AS pt FROM ward w"
+        " JOIN ward_set s ON s.ward_set_id = w.ward_set_id AND s.is_current"
+        " WHERE w.ward_code = :code) AS q"), {"code": ward_code}).first()
+    if row is None:
+        raise LookupError(ward_code)
+    return row.lon, row.lat
