@@ -28,4 +28,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _languages():
-        return {"language_names": LANGUAGE_NAMES, "current_locale": select_locale}
+        return {"language_names": LANGUAGE_NAMES, "current_locale": select_locale,
+                "url_rules": {rule.endpoint for rule in app.url_map.iter_rules()}}
