@@ -34,7 +34,9 @@ ensure_dirs() {
     mkdir -p "$base" "$sock"
     if [[ $(id -u) -eq 0 ]]; then
         chown postgres:postgres "$base" "$sock"
-        [[ -d $data ]] && chown -R postgres:postgres "$data"
+        if [[ -d $data && $(stat -c %U "$data") != postgres ]]; then
+            chown -R postgres:postgres "$data"
+        fi
         if ! runuser -u postgres -- test -w "$base"; then
             echo "localpg: user postgres cannot reach $base;" \
                  "move the checkout to a world-readable path" >&2
