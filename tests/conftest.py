@@ -21,7 +21,8 @@ from app.db import upgrade
 from tests.factories import make_routing, make_ward_grid
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-TABLES = ("complaint_event", "complaint", "routing_rule", "category",
+TABLES = ("idempotency_key", "photo", "supporter", "complaint_event", "complaint",
+          "api_key", "rate_limit_window", "routing_rule", "category",
           "department", "staff_user", "ward_part", "ward", "ward_set")
 
 
