@@ -118,7 +118,10 @@ def validate(sub: Submission) -> Submission:
                                   "address or landmark together with the ward")
         lon = lat = None
     else:
-        lon, lat = check_lonlat(sub.lon, sub.lat)
+        try:
+            lon, lat = check_lonlat(sub.lon, sub.lat)
+        except ValueError as err:
+            raise ValidationError(str(err)) from None
     return Submission(
         category_slug=_clean(sub.category_slug) or "", description=description,
         lon=lon, lat=lat, address=address, ward_code=_clean(sub.ward_code),
