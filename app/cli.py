@@ -94,7 +94,8 @@ def wards_import(file, code_field, name_field, layer):
                    f"{result.version}")
 
 
-@wards.command("locate")
+# A western longitude such as -71.06 would otherwise be parsed as an option.
+@wards.command("locate", context_settings={"ignore_unknown_options": True})
 @click.argument("lon", type=float)
 @click.argument("lat", type=float)
 @with_appcontext
