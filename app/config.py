@@ -58,6 +58,10 @@ class Config:
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     LANGUAGES = ("en", "hi", "mr")
     OPEN311_JURISDICTION = "wardwatch"
+    #: Shown to Open311 clients in the discovery document.
+    OPEN311_CONTACT = "Write to the service administrator for help."
+    OPEN311_KEY_SERVICE = ("API keys are issued by the service administrator "
+                           "(wardwatch apikeys create NAME).")
     #: Number of reverse proxies in front of the service (for client addresses).
     PROXY_COUNT = 0
 

@@ -62,6 +62,8 @@ def _respond(code: str, message: str, status: int):
     if request.path.startswith("/open311/"):
         from app.open311.formats import error_response
 
+        # GeoReport v2 clients know 400 for a bad field, not 422.
+        status = 400 if status == 422 else status
         return error_response(status, message), status
     if request.path.startswith("/api/"):
         return jsonify(error={"code": code, "message": message}), status
@@ -74,8 +76,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
-        return _respond(error.name.lower().replace(" ", "_"),
-                        error.description or error.name, error.code or 500)
+        response, status = _respond(error.name.lower().replace(" ", "_"),
+                                    error.description or error.name,
+                                    error.code or 500)
+        if getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response, status
 
     @app.errorhandler(Exception)
     def _domain(error: Exception):

@@ -220,3 +220,233 @@ def ward_stand_in_point(conn: Connection, ward_code: str) -> tuple[float, float]
     if row is None:
         raise LookupError(ward_code)
     return row.lon, row.lat
+
+
+def active_categories(conn: Connection,
+                      slug: str | None = None) -> list[dict[str, Any]]:
+    """Return active categories in form order, or the one with ``slug``.
+
+    Parameters
+    ----------
+    conn : Connection
+        Open database connection.
+    slug : str, optional
+        Only this category; an unknown or retired slug gives an empty list.
+
+    Returns
+    -------
+    list of dict
+        ``slug``, ``name``, ``group_name`` and ``attributes`` (the list of
+        extra questions stored with the category).
+    """
+    return [dict(r) for r in conn.execute(
+        text(load_sql("active_categories")), {"slug": slug}).mappings()]
+
+
+def recent_complaint_ids(conn: Connection, *, since: datetime | None,
+                         until: datetime | None, statuses: list[str],
+                         category_slugs: list[str] | None,
+                         limit: int) -> list[int]:
+    """Return ids of the newest complaints matching filters, newest first.
+
+    Parameters
+    ----------
+    conn : Connection
+        Open database connection.
+    since, until : datetime or None
+        Time-zone aware bounds on the filing time, both included; None
+        leaves that side open.
+    statuses : list of str
+        Internal statuses to keep.
+    category_slugs : list of str or None
+        Categories to keep; None keeps all.
+    limit : int
+        Most ids returned.
+
+    Notes
+    -----
+    Walks the ``complaint_created_at`` index backwards and stops after
+    ``limit`` matches, so no more than ``limit`` rows are read into memory.
+    """
+    category_ids = None
+    if category_slugs is not None:
+        # Real ids, not a subquery, let the planner weigh each category.
+        category_ids = list(conn.execute(text(
+            "SELECT category_id FROM category WHERE slug = ANY(:slugs)"),
+            {"slugs": list(category_slugs)}).scalars())
+        if not category_ids:
+            return []
+    return list(conn.execute(text(load_sql("recent_complaint_ids")), {
+        "since": since, "until": until, "statuses": list(statuses),
+        "category_ids": category_ids, "limit": limit,
+    }).scalars())
+
+
+def complaint_ids_by_tracking(conn: Connection,
+                              tracking_ids: list[str]) -> list[int]:
+    """Return the ids of the complaints with these public tracking ids."""
+    return list(conn.execute(text(
+        "SELECT complaint_id FROM complaint"
+        " WHERE tracking_id = ANY(CAST(:ids AS text[]))"),
+        {"ids": list(tracking_ids)}).scalars())
+
+
+def public_complaints(conn: Connection,
+                      complaint_ids: list[int]) -> list[dict[str, Any]]:
+    """Return the public fields of some complaints, newest first.
+
+    Each row has the tracking id, status, description, address, category,
+    department name, ward code, times, ``lon``/``lat`` (EPSG:4326), whether
+    the location is still pending, and the storage key of the first photo.
+    Reporter contact details are never selected.
+    """
+    return [dict(r) for r in conn.execute(text(load_sql("public_complaints")),
+                                          {"complaint_ids": list(complaint_ids)}
+                                          ).mappings()]
+
+
+def ward_code_matching(conn: Connection, label: str) -> str | None:
+    """Return the code of the current ward whose code or name is ``label``.
+
+    The comparison ignores case and surrounding spaces; a matching code wins
+    over a matching name. None when no current ward matches.
+    """
+    return conn.execute(text(
+        "SELECT w.ward_code FROM ward w"
+        " JOIN ward_set s ON s.ward_set_id = w.ward_set_id AND s.is_current"
+        " WHERE lower(w.ward_code) = lower(:label)"
+        " OR lower(w.ward_name) = lower(:label)"
+        " ORDER BY lower(w.ward_code) = lower(:label) DESC, w.ward_code LIMIT 1"),
+        {"label": label.strip()}).scalar()
+
+
+#: Tolerance in degrees (about 10 m) for simplifying ward outlines on maps.
+OUTLINE_TOLERANCE_DEG = 0.0001
+
+#: A box in EPSG:4326 degrees: ``(min_lon, min_lat, max_lon, max_lat)``.
+BBox = tuple[float, float, float, float]
+
+
+def _map_params(bbox: BBox, filters: dict[str, Any]) -> dict[str, Any]:
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return {"min_lon": min_lon, "min_lat": min_lat, "max_lon": max_lon,
+            "max_lat": max_lat, "statuses": filters.get("statuses"),
+            "category_slug": filters.get("category_slug"),
+            "ward_code": filters.get("ward_code"),
+            "since": filters.get("since"), "until": filters.get("until")}
+
+
+def _plan_for_these_values(conn: Connection) -> None:
+    # The map statements have optional filters ("NULL or equal"). Planned for
+    # the values at hand, the unused ones fold away and the partial index on
+    # open complaints can serve; a cached generic plan could use neither.
+    # SET LOCAL lasts until the caller's transaction ends.
+    conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+def complaint_cells(conn: Connection, bbox: BBox, cell_deg: float,
+                    filters: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    """Count complaints in a box per square grid cell, busiest cells first.
+
+    Parameters
+    ----------
+    conn : Connection
+        Open connection.
+    bbox : tuple of float
+        ``(min_lon, min_lat, max_lon, max_lat)`` in degrees (EPSG:4326).
+    cell_deg : float
+        Side of a grid cell in degrees; cells are aligned on multiples of it,
+        so they stay put while a map pans.
+    filters : dict
+        ``statuses`` (list of status values), ``category_slug``,
+        ``ward_code``, ``since`` and ``until`` (datetimes, ``until``
+        exclusive); a missing key or None means no filter.
+    limit : int
+        Most cells returned.
+
+    Returns
+    -------
+    list of dict
+        ``n_complaints`` and ``lon``, ``lat``: the mean position of the
+        cell's complaints.
+
+    Notes
+    -----
+    Aggregates in PostGIS; the box probe uses the GiST index on
+    ``complaint.geom``, or the partial one on open complaints when only open
+    statuses are asked for. Without a date filter a box over a whole city
+    still reads every complaint in it (about 0.7 s for a million on two
+    cores). Complaints with ``location_pending`` are left out because their
+    point is only a stand-in inside the ward. The statement is planned for
+    its parameter values (``plan_cache_mode`` is set for the rest of the
+    caller's transaction).
+    """
+    if not cell_deg > 0:
+        raise ValueError(f"cell_deg must be positive, got {cell_deg!r}")
+    params = {**_map_params(bbox, filters), "cell_deg": cell_deg, "limit": limit}
+    _plan_for_these_values(conn)
+    rows = conn.execute(text(load_sql("map_cells")), params).mappings()
+    return [{"n_complaints": r["n_complaints"], "lon": float(r["lon"]),
+             "lat": float(r["lat"])} for r in rows]
+
+
+def complaint_points(conn: Connection, bbox: BBox, filters: dict[str, Any],
+                     limit: int) -> list[dict[str, Any]]:
+    """Return the newest complaints in a box, without contact details.
+
+    Takes the same ``bbox`` and ``filters`` as :func:`complaint_cells`. Each
+    row has ``tracking_id``, ``category_slug``, ``category_name``,
+    ``status``, ``created_at``, ``lon`` and ``lat``; at most ``limit`` rows.
+    Meant for small boxes: every complaint in the box is read before sorting.
+    """
+    params = {**_map_params(bbox, filters), "limit": limit}
+    _plan_for_these_values(conn)
+    return [dict(r) for r in
+            conn.execute(text(load_sql("map_points")), params).mappings()]
+
+
+def wards_geojson(conn: Connection,
+                  tolerance_deg: float = OUTLINE_TOLERANCE_DEG) -> str:
+    """Return the current wards as a GeoJSON FeatureCollection (text).
+
+    Outlines are simplified with ``ST_SimplifyPreserveTopology`` to
+    ``tolerance_deg`` degrees, ward by ward, so neighbouring outlines may
+    differ by up to that much. Properties are ``ward_code`` and ``ward_name``.
+    """
+    return conn.execute(text(load_sql("wards_geojson")),
+                        {"tolerance_deg": tolerance_deg}).scalar_one()
+
+
+def ward_set_extent(conn: Connection) -> BBox | None:
+    """Return the current ward set's bounding box, or None without wards."""
+    row = conn.execute(text(load_sql("ward_set_extent"))).first()
+    if row is None or row.min_lon is None:
+        return None
+    return (row.min_lon, row.min_lat, row.max_lon, row.max_lat)
+
+
+def public_complaint(conn: Connection, tracking_id: str,
+                     tolerance_deg: float = OUTLINE_TOLERANCE_DEG
+                     ) -> dict[str, Any] | None:
+    """Return what the public may see of one complaint, or None.
+
+    Includes category, ward, department, status, times, and the point
+    (``lon``, ``lat``; None while ``location_pending``) and the ward's outline
+    as GeoJSON text (``ward_geojson``). Never includes contact details.
+    ``tracking_id`` must already be normalised.
+    """
+    row = conn.execute(text(load_sql("public_complaint")), {
+        "tracking_id": tracking_id, "tolerance_deg": tolerance_deg,
+    }).mappings().first()
+    return dict(row) if row else None
+
+
+def current_ward_names(conn: Connection) -> list[dict[str, Any]]:
+    """Return ``ward_code`` and ``ward_name`` of each current ward, by code.
+
+    For pick lists; cheaper than :func:`current_wards`, which reads outlines.
+    """
+    return [dict(r) for r in conn.execute(text(
+        "SELECT w.ward_code, w.ward_name FROM ward w"
+        " JOIN ward_set s ON s.ward_set_id = w.ward_set_id AND s.is_current"
+        " ORDER BY w.ward_code")).mappings()]

@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("open311", __name__)
+
+from app.open311 import views  # noqa: E402, F401  (registers the routes on bp)
