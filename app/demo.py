@@ -106,7 +106,8 @@ def _statuses(age_days, created, rng):
     closed_status = rng.choice(["resolved", "closed", "rejected", "duplicate"], n,
                                p=[0.55, 0.35, 0.05, 0.05])
     status = np.where(done, closed_status, open_status)
-    took = pd.to_timedelta(rng.exponential(5, n) * np.minimum(age_days, 30) / 30,
-                           unit="D")
+    took_days = rng.exponential(5, n) * np.minimum(age_days, 30) / 30
+    # A complaint filed d days ago was closed within those d days, not later.
+    took = pd.to_timedelta(np.minimum(took_days, age_days), unit="D")
     closed = pd.Series(created + took).where(done)
     return status, closed

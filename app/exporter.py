@@ -28,11 +28,14 @@ class ExportFilters:
     since: datetime | None = None
     until: datetime | None = None
 
-    def as_params(self) -> dict:
+    def __post_init__(self) -> None:
+        # Checked on creation, so a refused export never creates its output file.
         if self.status and self.status not in set(ComplaintStatus):
             raise ValidationError(
                 f"unknown status {self.status!r}; use one of "
                 f"{', '.join(ComplaintStatus)}")
+
+    def as_params(self) -> dict:
         params = asdict(self)
         for key in ("since", "until"):
             if params[key] is not None and params[key].tzinfo is None:
