@@ -233,6 +233,11 @@ class Complaint(Base):
         Index("complaint_ward_status", "ward_id", "status"),
         Index("complaint_department_status", "department_id", "status"),
         Index("complaint_category_created", "category_id", "created_at"),
+        # The public map's usual question: open complaints in a box.
+        Index("complaint_open_geom_gist", "geom", postgresql_using="gist",
+              postgresql_where=text(
+                  "status IN ('submitted', 'acknowledged', 'in_progress')"
+                  " AND NOT location_pending")),
     )
 
     complaint_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

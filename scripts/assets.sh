@@ -22,5 +22,5 @@ if [[ ! -f $stamp || package.json -nt $stamp ]]; then
 fi
 
 if compgen -G "app/translations/*/LC_MESSAGES/messages.po" >/dev/null; then
-    .venv/bin/pybabel compile -q -d app/translations
+    .venv/bin/pybabel -q compile -d app/translations
 fi

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from app.web import views  # noqa: E402,F401
+from app.web import public_map, report, track, views  # noqa: E402,F401
