@@ -103,6 +103,7 @@ def submit_report():
     except ratelimit.RateLimited as err:
         return _rate_limited_form(form, token, err)
 
+    form.photos = _read_photos(form.errors)
     _check_form(form)
     filed = None if form.errors else _file(form, token)
 
@@ -132,7 +133,7 @@ def support(tracking_id):
     closed one and 429 past the submission limit.
     """
     token = _checked_form_token()
-    form = _read_form(with_photos=False)
+    form = _read_form()
     _count_submission()
     form.errors.update(_contact_errors(form.values))
     if form.errors:
@@ -168,7 +169,8 @@ def _count_submission() -> None:
                   int(config["SUBMISSION_RATE_WINDOW_S"]))
 
 
-def _read_form(with_photos: bool = True) -> ReportForm:
+def _read_form() -> ReportForm:
+    """Return the typed fields of the posted form; photos are read later."""
     values = {k: request.form.get(k, "").strip() for k in TEXT_FIELDS}
     # Browsers send CRLF line breaks but count them as one character.
     values["description"] = values["description"].replace("\r\n", "\n")
@@ -176,10 +178,7 @@ def _read_form(with_photos: bool = True) -> ReportForm:
     if values["anonymous"]:
         values.update(dict.fromkeys(CONTACT_FIELDS, ""))
     values["n_photos"] = len(_uploads())
-    form = ReportForm(values)
-    if with_photos:
-        form.photos = _read_photos(form.errors)
-    return form
+    return ReportForm(values)
 
 
 def _uploads() -> list:
