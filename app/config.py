@@ -58,6 +58,8 @@ class Config:
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     LANGUAGES = ("en", "hi", "mr")
     OPEN311_JURISDICTION = "wardwatch"
+    #: Times on pages are shown in the city's zone (stored in UTC).
+    BABEL_DEFAULT_TIMEZONE = "Asia/Kolkata"
     #: Shown to Open311 clients in the discovery document.
     OPEN311_CONTACT = "Write to the service administrator for help."
     OPEN311_KEY_SERVICE = ("API keys are issued by the service administrator "

@@ -130,9 +130,16 @@ class RejectWriter:
         # Count by reason without the value; reasons may hold colons of their own.
         self.reasons.update(r.split(": ")[0] for r in reasons)
 
-    def close(self) -> None:
+    def close(self, succeeded: bool) -> None:
+        """Close the file; keep it only for a successful import with rejects.
+
+        A failed import stored nothing, so its rejects would mislead; and a
+        rejects file left by an earlier run must not outlive a clean one.
+        """
         if self._file is not None:
             self._file.close()
+        if not succeeded or self.count == 0:
+            self.path.unlink(missing_ok=True)
 
 
 def open_text(path: Path) -> io.TextIOBase:
@@ -408,6 +415,7 @@ def import_csv(conn: Connection, path: Path, columns: ImportColumns, tz: str,
     checker = CsvRowChecker(columns, tz, _with_own_slugs(conn, category_lookup))
     importer = ComplaintImporter(conn, path.name)
     rejects = RejectWriter(rejects_path, columns.used())
+    succeeded = False
     try:
         for raw in iter_chunks(path, columns, progress):
             summary.n_read += len(raw)
@@ -417,8 +425,9 @@ def import_csv(conn: Connection, path: Path, columns: ImportColumns, tz: str,
             importer.stage(good)
         n_imported, outside = importer.finish()
         _reject_outside(rejects, outside, columns)
+        succeeded = True
     finally:
-        rejects.close()
+        rejects.close(succeeded)
     summary.n_imported = n_imported
     summary.n_outside = len(outside)
     summary.n_rejected = rejects.count

@@ -382,6 +382,26 @@ def test_import_without_wards_changes_nothing(cli, clean_db, tmp_path):
     assert not (tmp_path / "rejects.csv").exists()
 
 
+def test_clean_reimport_removes_an_earlier_rejects_file(cli, grid, tmp_path):
+    bad = complaint_row("R9", ("east", "19.005"))
+    run_import(cli, write_csv(tmp_path / "complaints.csv", [bad]))
+    assert (tmp_path / "rejects.csv").exists()
+
+    run_import(cli, write_csv(tmp_path / "complaints.csv", [complaint_row()]))
+
+    assert not (tmp_path / "rejects.csv").exists()
+
+
+def test_failed_import_leaves_no_rejects_file(cli, clean_db, tmp_path):
+    path = write_csv(tmp_path / "complaints.csv",
+                     [complaint_row("R9", ("east", "19.005"))])
+
+    result = run_import(cli, path)
+
+    assert result.exit_code == 1
+    assert not (tmp_path / "rejects.csv").exists()
+
+
 def test_import_without_routing_changes_nothing(cli, clean_db, tmp_path):
     cli("wards", "import", str(write_grid_wards(tmp_path / "grid.geojson")),
         "--code-field", "code")
