@@ -227,6 +227,9 @@ class Complaint(Base):
                         name="complaint_status_known"),
         CheckConstraint(_in_check("channel", Channel),
                         name="complaint_channel_known"),
+        CheckConstraint("source_status IS NULL OR "
+                        + _in_check("source_status", ComplaintStatus),
+                        name="complaint_source_status_known"),
         CheckConstraint("n_supporters >= 0", name="complaint_supporters"),
         Index("complaint_geom_gist", "geom", postgresql_using="gist"),
         Index("complaint_created_at", "created_at"),
@@ -275,6 +278,11 @@ class Complaint(Base):
         JSONB, default=dict, server_default=text("'{}'::jsonb"))
     reporter_locale: Mapped[str | None] = mapped_column(Text)
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.api_key_id"))
+    # For imported complaints: status and closing time in the source, from
+    # which their public timeline starts (see migration 0004).
+    source_status: Mapped[str | None] = mapped_column(Text)
+    source_closed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True))
 
     category: Mapped[Category] = relationship()
     ward: Mapped[Ward] = relationship()

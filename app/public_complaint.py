@@ -83,10 +83,9 @@ def complaint_photos(conn: Connection, complaint_id: int) -> list[dict[str, Any]
 
 def public_timeline(conn: Connection, complaint_id: int) -> list[dict[str, Any]]:
     """Return the public events of a complaint, oldest first."""
-    return [dict(r) for r in conn.execute(text(
-        "SELECT kind, status, body, created_at FROM complaint_event"
-        " WHERE complaint_id = :id AND is_public"
-        " ORDER BY created_at, event_id"), {"id": complaint_id}).mappings()]
+    return [dict(r) for r in conn.execute(
+        text(queries.load_sql("public_timeline")),
+        {"complaint_id": complaint_id}).mappings()]
 
 
 def due_state(due_at: datetime, status: str, now: datetime) -> Due:

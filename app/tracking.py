@@ -20,10 +20,14 @@ def new_tracking_id() -> str:
 def new_tracking_ids(n: int) -> list[str]:
     """Return ``n`` random tracking ids, drawn from the OS random source."""
     length = GROUPS * GROUP_LEN
+    width = length + GROUPS - 1
+    # 256 is a multiple of 32, so taking each random byte modulo 32 is unbiased.
     raw = np.frombuffer(secrets.token_bytes(n * length), dtype=np.uint8)
-    digits = np.array(list(ALPHABET))[raw % len(ALPHABET)].reshape(n, length)
-    flat = ["".join(row) for row in digits]
-    return [f"{s[:4]}-{s[4:8]}-{s[8:]}" for s in flat]
+    symbols = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+    chars = np.full((n, width), ord("-"), dtype=np.uint8)
+    digit_columns = [i for i in range(width) if (i + 1) % (GROUP_LEN + 1)]
+    chars[:, digit_columns] = symbols[raw % len(ALPHABET)].reshape(n, length)
+    return chars.view(f"S{width}").ravel().astype(str).tolist()
 
 
 def normalise_tracking_id(value: str) -> str:

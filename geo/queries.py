@@ -137,22 +137,58 @@ def route_point(conn: Connection, lon: float, lat: float, category_slug: str,
     return dict(row) if row else None
 
 
+def run_script(conn: Connection, name: str, params: dict[str, Any]) -> None:
+    """Run the statements of ``geo/sql/<name>.sql`` one by one.
+
+    Statements end with a semicolon at the end of a line; each statement gets
+    only the parameters it names.
+    """
+    for statement in load_sql(name).split(";\n"):
+        if statement.strip():
+            clause = text(statement)
+            wanted = {k: v for k, v in params.items() if f":{k}" in statement}
+            conn.execute(clause, wanted)
+
+
 def locate_staged(conn: Connection, ward_set_id: int) -> None:
-    """Create temp table ``located``: ``staged_complaint`` plus ward columns."""
-    conn.execute(text(load_sql("locate_staged")), {"ward_set_id": ward_set_id})
+    """Create table ``staged_ward``: the ward of each staged point inside one
+    (``line_no``, ``ward_id``, ``ward_code``).
+
+    Notes
+    -----
+    Call it with ``complaint`` locked against other imports, and call
+    :func:`drop_located` before the transaction ends.
+    """
+    run_script(conn, "locate_staged", {"ward_set_id": ward_set_id})
 
 
-def insert_located(conn: Connection, note: str) -> int:
-    """Insert located staging rows as complaints; return how many were new."""
-    return conn.execute(text(load_sql("insert_located")),
-                        {"note": note}).scalar_one()
+def drop_located(conn: Connection) -> None:
+    """Drop the tables :func:`locate_staged` made."""
+    conn.execute(text("DROP TABLE staged_ward, staged_point"))
+
+
+def prepare_located(conn: Connection) -> int:
+    """Create temp table ``routed`` from the staged rows; return its row count.
+
+    It holds the rows that will become complaints: inside a ward, with a
+    department and due time, and with an external id not stored before.
+    """
+    conn.execute(text(load_sql("prepare_located")))
+    return conn.execute(text("SELECT count(*) FROM routed")).scalar_one()
+
+
+def insert_located(conn: Connection) -> int:
+    """Insert the ``routed`` rows as imported complaints; return how many."""
+    return conn.execute(text(load_sql("insert_located"))).rowcount
 
 
 def located_outside(conn: Connection) -> list[dict[str, Any]]:
-    """Return the located staging rows that are outside every ward."""
+    """Return the staged rows that are outside every ward."""
     return [dict(row) for row in conn.execute(text(
         "SELECT line_no, external_id, source_category, description, status,"
-        " created_at, closed_at, lon, lat FROM located WHERE ward_id IS NULL"
+        " created_at, closed_at, lon, lat FROM staged_complaint s"
+        " WHERE NOT EXISTS (SELECT 1 FROM staged_ward w"
+        " WHERE w.line_no = s.line_no)"
         " ORDER BY line_no"
     )).mappings()]
 

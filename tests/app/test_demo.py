@@ -93,8 +93,8 @@ def test_seeded_complaints_are_routed_and_get_timelines(seeded):
     assert scalar(seeded, "SELECT count(*) FROM complaint c JOIN ward w"
                           " USING (ward_id) JOIN ward_set s USING (ward_set_id)"
                           " WHERE s.is_current") == 500
-    assert scalar(seeded, "SELECT count(*) FROM complaint_event"
-                          " WHERE kind = 'imported'") == 500
+    assert scalar(seeded, "SELECT count(*) FROM complaint"
+                          " WHERE source_status = status") == 500
     assert scalar(seeded, "SELECT count(*) FROM complaint"
                           " WHERE due_at <= created_at") == 0
 

@@ -11,7 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
+from app.intake import add_event
+from app.public_complaint import public_timeline
 from tests.app.import_helpers import (
     COLUMN_OPTIONS,
     HEADER,
@@ -439,7 +442,7 @@ def test_each_complaint_gets_its_own_tracking_id(cli, grid, tmp_path):
     assert all(re.fullmatch(TRACKING_ID, t) for t in tracking_ids)
 
 
-def test_imported_complaints_get_timeline_events(cli, grid, tmp_path):
+def test_imported_complaints_get_public_timelines(cli, grid, tmp_path):
     path = write_csv(tmp_path / "complaints.csv", [
         complaint_row("OPEN"),
         complaint_row("SHUT", state="Closed", shut="2024-03-04 12:00:00"),
@@ -448,16 +451,40 @@ def test_imported_complaints_get_timeline_events(cli, grid, tmp_path):
     run_import(cli, path)
 
     with grid.connect() as conn:
-        events = conn.execute(text(
-            "SELECT c.external_id, e.kind, e.status, e.created_at"
-            " FROM complaint_event e JOIN complaint c USING (complaint_id)"
-            " ORDER BY c.external_id, e.created_at")).all()
+        ids = dict(conn.execute(text(
+            "SELECT external_id, complaint_id FROM complaint")).all())
+        timelines = {ref: [(e["kind"], e["status"], e["created_at"])
+                           for e in public_timeline(conn, ids[ref])]
+                     for ref in ("OPEN", "SHUT")}
+        n_events = conn.execute(text(
+            "SELECT count(*) FROM complaint_event")).scalar_one()
     closed_at = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
-    assert [tuple(e) for e in events] == [
-        ("OPEN", "imported", "submitted", OPENED),
-        ("SHUT", "imported", "submitted", OPENED),
-        ("SHUT", "status_change", "closed", closed_at),
-    ]
+    assert timelines == {
+        "OPEN": [("imported", "submitted", OPENED)],
+        "SHUT": [("imported", "submitted", OPENED),
+                 ("status_change", "closed", closed_at)],
+    }
+    # The timeline comes from the complaint rows, not from stored events.
+    assert n_events == 0
+
+
+def test_later_events_follow_the_imported_history(cli, grid, tmp_path):
+    run_import(cli, write_csv(tmp_path / "complaints.csv", [
+        complaint_row("SHUT", state="Closed", shut="2024-03-04 12:00:00")]))
+    reopened = datetime(2024, 4, 1, 9, 0, tzinfo=UTC)
+    with grid.begin() as conn:
+        complaint_id = conn.execute(text(
+            "UPDATE complaint SET status = 'in_progress', resolved_at = NULL"
+            " RETURNING complaint_id")).scalar_one()
+        add_event(conn, complaint_id, "status_change", status="in_progress",
+                  at=reopened)
+
+    with grid.connect() as conn:
+        timeline = [(e["kind"], e["status"])
+                    for e in public_timeline(conn, complaint_id)]
+
+    assert timeline == [("imported", "submitted"), ("status_change", "closed"),
+                        ("status_change", "in_progress")]
 
 
 def test_rejects_file_defaults_to_the_working_directory(cli, grid, tmp_path,
@@ -514,3 +541,53 @@ def test_byte_order_mark_does_not_hide_the_first_column(cli, grid, tmp_path):
 
     assert result.exit_code == 0, result.output
     assert list(stored_complaints(grid)) == ["R1"]
+
+
+def _complaint_catalogue(engine) -> tuple[list, list]:
+    with engine.connect() as conn:
+        indexes = conn.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes"
+            " WHERE tablename = 'complaint' ORDER BY indexname")).all()
+        constraints = conn.execute(text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'complaint'::regclass ORDER BY conname")).all()
+    return indexes, constraints
+
+
+def test_bulk_mode_rebuilds_every_index_and_key(cli, grid, tmp_path,
+                                                monkeypatch):
+    from app import bulkload
+
+    monkeypatch.setattr(bulkload, "BULK_MIN_ROWS", 1)
+    before = _complaint_catalogue(grid)
+    rows = [complaint_row(f"R{i}", where) for i, where in
+            enumerate([IN_A, IN_B, IN_C, IN_D])]
+
+    result = run_import(cli, write_csv(tmp_path / "complaints.csv", rows))
+
+    assert result.exit_code == 0, result.output
+    assert "bulk mode: complaint indexes were rebuilt" in result.output
+    assert _complaint_catalogue(grid) == before
+    assert sorted(stored_complaints(grid)) == ["R0", "R1", "R2", "R3"]
+    with pytest.raises(IntegrityError, match="complaint_external_id_key"), \
+            grid.begin() as conn:
+        conn.execute(text("UPDATE complaint SET external_id = 'R0'"
+                          " WHERE external_id = 'R1'"))
+
+
+def test_small_import_into_a_full_table_stays_online(cli, grid, tmp_path,
+                                                     monkeypatch):
+    from app import bulkload
+
+    monkeypatch.setattr(bulkload, "BULK_MIN_ROWS", 1)
+    run_import(cli, write_csv(tmp_path / "first.csv", [
+        complaint_row(f"R{i}") for i in range(10)]))
+    with grid.begin() as conn:
+        conn.execute(text("ANALYZE complaint"))
+
+    result = run_import(cli, write_csv(tmp_path / "second.csv",
+                                       [complaint_row("R99")]))
+
+    assert result.exit_code == 0, result.output
+    assert "bulk mode" not in result.output
+    assert "R99" in stored_complaints(grid)
