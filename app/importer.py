@@ -301,7 +301,8 @@ class CsvRowChecker:
         self.columns = columns
         self.tz = tz
         self.lookup = category_lookup
-        self.seen_ids: dict[str, int] = {}
+        #: Line of each external id's first appearance, over all chunks.
+        self.first_lines = pd.Series(dtype="int64")
 
     def check(self, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         """Return ``(good, reasons)``; ``reasons`` is indexed by rejected line."""
@@ -313,7 +314,7 @@ class CsvRowChecker:
         closed = self._time(raw, cols.closed, reasons, required=False)
         status = self._status(raw, closed, reasons)
         external = self._external_ids(raw, reasons)
-        labels = raw[cols.category].str.strip()
+        labels = _per_value(raw[cols.category], str.strip)
         _reject(reasons, labels == "", f"missing category in {cols.category!r}")
         good = reasons.isna()
         staged = pd.DataFrame({
@@ -325,40 +326,60 @@ class CsvRowChecker:
         return staged, reasons[~good]
 
     def _number(self, raw, column, what, limit, reasons) -> pd.Series:
-        text_values = raw[column].str.strip()
-        values = pd.to_numeric(text_values, errors="coerce")
+        values = pd.to_numeric(raw[column], errors="coerce")
+        # Only values that did not parse need a closer look, and they are few.
+        failed = values.isna()
+        text_values = raw[column][failed].str.strip().reindex(raw.index)
         _reject(reasons, text_values == "", f"missing {what} in {column!r}")
-        bad = values.isna() & (text_values != "")
+        bad = failed & (text_values != "")
         _reject_values(reasons, bad, f"non-numeric {what} in {column!r}",
                        text_values)
-        out = ~bad & values.notna() & (values.abs() > limit)
+        out = ~failed & (values.abs() > limit)
         _reject_values(reasons, out, f"{what} out of range in {column!r}",
-                       text_values)
+                       raw[column])
         return values
 
     def _time(self, raw, column, reasons, required) -> pd.Series:
         if column is None:
             return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-        text_values = raw[column].str.strip()
+        parsed = self._parse_column(raw[column])
+        failed = parsed.isna()
+        text_values = raw[column][failed].str.strip().reindex(raw.index)
         empty = text_values == ""
         if required:
             _reject(reasons, empty, f"missing date in {column!r}")
-        parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-        naive = ~empty & ~text_values.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$",
-                                                   regex=True)
-        for mask, aware in ((naive, False), (~empty & ~naive, True)):
-            if mask.any():
-                parsed[mask] = self._parse_times(text_values[mask], aware)
-        bad = ~empty & parsed.isna()
+        bad = failed & ~empty
         _reject_values(reasons, bad, f"bad date in {column!r} (expected ISO 8601 "
                        "such as 2015-01-31 14:05:00)", text_values)
         return parsed
 
+    def _parse_column(self, values: pd.Series) -> pd.Series:
+        """Parse a column of times to UTC; NaT where a value is not a time.
+
+        Columns are usually all without an offset, or all with one, and
+        parse in one pass; a column that mixes them is split by a pattern.
+        """
+        try:
+            times = pd.to_datetime(values, format="ISO8601", errors="coerce")
+        except ValueError:
+            parsed = pd.Series(pd.NaT, index=values.index,
+                               dtype="datetime64[ns, UTC]")
+            stripped = values.str.strip()
+            naive = ~stripped.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+            for mask, aware in ((naive, False), (~naive, True)):
+                if mask.any():
+                    parsed[mask] = self._parse_times(stripped[mask], aware)
+            return parsed
+        if times.dt.tz is not None:
+            return times.dt.tz_convert("UTC")
+        return self._localise(times)
+
     def _parse_times(self, values: pd.Series, aware: bool) -> pd.Series:
         times = pd.to_datetime(values, format="ISO8601", errors="coerce",
                                utc=aware)
-        if aware:
-            return times
+        return times if aware else self._localise(times)
+
+    def _localise(self, times: pd.Series) -> pd.Series:
         # A clock time that a DST change repeats is read as the first one
         # (daylight time); one that it skips is moved forward.
         return times.dt.tz_localize(
@@ -369,7 +390,7 @@ class CsvRowChecker:
         if self.columns.status is None:
             return pd.Series(np.where(closed.notna(), "closed", "submitted"),
                              index=raw.index)
-        words = raw[self.columns.status].str.strip().str.lower()
+        words = _per_value(raw[self.columns.status], lambda v: v.strip().lower())
         mapped = words.map(STATUS_WORDS)
         mapped[words == ""] = np.where(closed[words == ""].notna(), "closed",
                                        "submitted")
@@ -384,27 +405,32 @@ class CsvRowChecker:
         if column is None:
             return pd.Series(None, index=raw.index, dtype="object")
         ids = raw[column].str.strip()
-        lines = []
-        for line, value in ids.items():
-            if not value:
-                continue
-            first = self.seen_ids.setdefault(value, line)
-            if first != line:
-                lines.append((line, first))
-        for line, first in lines:
+        present = ids[ids != ""]
+        in_chunk = pd.Series(present.index, index=present.values)
+        in_chunk = in_chunk[~in_chunk.index.duplicated()]
+        new = in_chunk[~in_chunk.index.isin(self.first_lines.index)]
+        self.first_lines = pd.concat([self.first_lines, new])
+        first = present.map(self.first_lines)
+        repeated = first[first != first.index]
+        for line, first_line in repeated.items():
             if pd.isna(reasons[line]):
                 reasons[line] = (f"duplicate id in {column!r}: "
-                                 f"{ids[line]!r} already on line {first}")
+                                 f"{ids[line]!r} already on line {first_line}")
         return ids.where(ids != "", None)
 
     def _slugs(self, labels: pd.Series) -> pd.Series:
-        return labels.str.lower().map(self.lookup).fillna(CATCH_ALL)
+        return _per_value(labels, str.lower).map(self.lookup).fillna(CATCH_ALL)
 
     def _description(self, raw) -> pd.Series:
         column = self.columns.description
         if column is None:
             return pd.Series("", index=raw.index)
         return raw[column].str.slice(0, MAX_DESCRIPTION)
+
+
+def _per_value(values: pd.Series, function) -> pd.Series:
+    """Apply ``function`` once per distinct value (labels repeat a lot)."""
+    return values.map({v: function(v) for v in pd.unique(values)})
 
 
 def _reject(reasons: pd.Series, mask: pd.Series, reason: str) -> None:
