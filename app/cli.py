@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 from app.config import ConfigError
 from app.errors import ServiceError
@@ -20,7 +20,7 @@ def _create_app():
     return create_app()
 
 
-class _Group(FlaskGroup):
+class _Group(click.Group):
     """Turns domain errors into a one-line message and exit status 1."""
 
     def invoke(self, ctx):
@@ -31,10 +31,14 @@ class _Group(FlaskGroup):
             sys.exit(1)
 
 
-@click.group(cls=_Group, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
-def main():
+@click.group(cls=_Group)
+@click.pass_context
+def main(ctx):
     """WardWatch: civic complaints routed to ward offices, with hotspot maps."""
+    # The app is built only when a command needs it, so --help works before
+    # any setting is made; tests pass a ScriptInfo of their own.
+    if ctx.obj is None:
+        ctx.obj = ScriptInfo(create_app=_create_app)
 
 
 @main.group()

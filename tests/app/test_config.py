@@ -54,3 +54,31 @@ def test_unknown_environment_name_is_refused(monkeypatch):
 
     with pytest.raises(ConfigError, match="'staging'"):
         load(None)
+
+
+def _wardwatch(*args: str):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDWATCH_")}
+    program = Path(sys.executable).with_name("wardwatch")
+    return subprocess.run([program, *args], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_help_works_before_any_setting():
+    done = _wardwatch("--help")
+
+    assert done.returncode == 0
+    for command in ("db", "serve", "wards", "routing", "complaints", "demo",
+                    "apikeys"):
+        assert f"  {command} " in done.stdout
+
+
+def test_command_without_database_url_says_which_variable():
+    done = _wardwatch("wards", "locate", "72.8", "19.0")
+
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: set WARDWATCH_DATABASE_URL: it is required"
