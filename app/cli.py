@@ -105,20 +105,10 @@ def wards_import(file, code_field, name_field, layer):
 @with_appcontext
 def wards_locate(lon, lat):
     """Print the code of the ward covering LON LAT (degrees, EPSG:4326)."""
-    from geo import queries
-    from geo.errors import NoWardSetError, WardNotFoundError
-    from geo.routing import check_lonlat
+    from geo.routing import locate
 
-    lon, lat = check_lonlat(lon, lat)
     with get_db().engine.connect() as conn:
-        ward = queries.ward_for_point(conn, lon, lat)
-        if ward is None:
-            nearest = queries.nearest_ward(conn, lon, lat)
-            if nearest is None:
-                raise NoWardSetError("no ward boundaries are loaded; run "
-                                     "'wardwatch wards import' first")
-            raise WardNotFoundError(lon, lat, *nearest)
-    click.echo(ward["ward_code"])
+        click.echo(locate(conn, lon, lat)["ward_code"])
 
 
 @main.group()
@@ -171,6 +161,7 @@ def complaints_import(file, lon_col, lat_col, category_col, created_col,
     """Import complaint history from a CSV file (plain or gzip)."""
     from app.importer import ImportColumns, import_csv, read_category_map
     from app.timezones import check_tz
+    from geo import queries
 
     columns = ImportColumns(lon_col, lat_col, category_col, created_col,
                             closed_col, status_col, id_col, description_col)
@@ -179,17 +170,11 @@ def complaints_import(file, lon_col, lat_col, category_col, created_col,
     with get_db().engine.begin() as conn:
         lookup = {}
         if category_map:
-            known = set(conn.execute(_active_slugs()).scalars())
+            known = {c["slug"] for c in queries.active_categories(conn)}
             lookup = read_category_map(category_map, known)
         summary = import_csv(conn, file, columns, tz, lookup, rejects, progress)
     for line in summary.lines():
         click.echo(line)
-
-
-def _active_slugs():
-    from sqlalchemy import text
-
-    return text("SELECT slug FROM category WHERE is_active")
 
 
 @complaints.command("export")

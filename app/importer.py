@@ -209,8 +209,7 @@ class ComplaintImporter:
         self.source_name = source_name
         ward_set = queries.current_ward_set(conn)
         if ward_set is None:
-            raise NoWardSetError("no ward boundaries are loaded; run "
-                                 "'wardwatch wards import' first")
+            raise NoWardSetError()
         self.ward_set_id = ward_set["ward_set_id"]
         conn.execute(text(STAGING_DDL))
         self.n_staged = 0
@@ -517,8 +516,7 @@ def import_csv(conn: Connection, path: Path, columns: ImportColumns, tz: str,
 
 def _with_own_slugs(conn: Connection, lookup: dict[str, str]) -> dict[str, str]:
     """Add our own category slugs and names to a source-label lookup."""
-    own = conn.execute(text(
-        "SELECT slug, name FROM category WHERE is_active")).all()
+    own = [(c["slug"], c["name"]) for c in queries.active_categories(conn)]
     if CATCH_ALL not in {slug for slug, _ in own}:
         raise ValidationError(f"no {CATCH_ALL!r} category is loaded; run "
                               "'wardwatch routing load' first")

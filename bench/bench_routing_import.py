@@ -40,6 +40,7 @@ from sqlalchemy import Engine, create_engine, text
 from tqdm import tqdm
 
 from app.config import normalise_database_url
+from app.importer import STATUS_WORDS
 from geo.errors import WardNotFoundError
 from geo.routing import route
 
@@ -453,11 +454,6 @@ def measure_baseline(engine: Engine) -> dict:
             "seconds": round(elapsed, 3),
             "rows_per_s": round(len(frame) / elapsed, 1),
             "phases_s": {k: round(v, 3) for k, v in phases.items()}}
-
-
-STATUS_WORDS = {"open": "submitted", "assigned": "acknowledged",
-                "in progress": "in_progress", "resolved": "resolved",
-                "closed": "closed"}
 
 
 def measure_same_result(engine: Engine) -> dict:

@@ -32,6 +32,10 @@ class NoWardSetError(GeoError):
 
     code = "no_wards"
 
+    def __init__(self, message: str = "no ward boundaries are loaded; run "
+                 "'wardwatch wards import' first") -> None:
+        super().__init__(message)
+
 
 class WardNotFoundError(GeoError):
     """A point falls outside every ward of the current ward set."""

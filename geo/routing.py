@@ -98,9 +98,28 @@ def route(conn: Connection, lon: float, lat: float, category_slug: str,
     return Route(**row)
 
 
+def locate(conn: Connection, lon: float, lat: float) -> dict:
+    """Return the current ward covering a point (``ward_id``, ``ward_code``,
+    ``ward_name``); see :func:`geo.queries.ward_for_point` for boundaries.
+
+    Raises
+    ------
+    ValueError
+        Coordinates out of range.
+    NoWardSetError
+        No ward boundaries have been imported.
+    WardNotFoundError
+        The point is outside every ward; carries the nearest ward and distance.
+    """
+    lon, lat = check_lonlat(lon, lat)
+    ward = queries.ward_for_point(conn, lon, lat)
+    if ward is None:
+        raise _outside(conn, lon, lat)
+    return ward
+
+
 def _outside(conn: Connection, lon: float, lat: float) -> Exception:
     nearest = queries.nearest_ward(conn, lon, lat)
     if nearest is None:
-        return NoWardSetError("no ward boundaries are loaded; run "
-                              "'wardwatch wards import' first")
+        return NoWardSetError()
     return WardNotFoundError(lon, lat, *nearest)

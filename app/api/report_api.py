@@ -9,8 +9,7 @@ from app.errors import ValidationError
 from app.extensions import get_db
 from app.intake import nearby_duplicates
 from geo import queries
-from geo.errors import NoWardSetError, WardNotFoundError
-from geo.routing import check_lonlat, route
+from geo.routing import check_lonlat, locate, route
 
 #: A pin closer than this to its ward's edge may belong to the neighbour.
 NEAR_BOUNDARY_M = 25.0
@@ -66,12 +65,7 @@ def _routing(conn, lon: float, lat: float, category: str | None) -> dict:
                 "department_code": where.department_code,
                 "department_name": where.department_name,
                 "due_at": where.due_at.isoformat()}
-    ward = queries.ward_for_point(conn, lon, lat)
-    if ward is None:
-        nearest = queries.nearest_ward(conn, lon, lat)
-        if nearest is None:
-            raise NoWardSetError("no ward boundaries are loaded")
-        raise WardNotFoundError(lon, lat, *nearest)
+    ward = locate(conn, lon, lat)
     return {**ward, "department_code": None, "department_name": None,
             "due_at": None}
 
